@@ -139,6 +139,8 @@ def run_backward(root, grad, retain_graph=False):
         for parent, pg in zip(node._parents, parent_grads):
             if pg is None or not parent.requires_grad:
                 continue
+            if pg.dtype != parent.data.dtype:  # like torch's engine: a gradient has its input's dtype
+                pg = pg.astype(parent.data.dtype)
             key = id(parent)
             if key in grads:
                 grads[key] = grads[key] + pg

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ops.binary import _operand
 from .ops.unary import relu, sigmoid, stable_sigmoid, tanh
 from .tensor import Tensor, make_result, unbroadcast
 
@@ -123,11 +124,21 @@ def stack(tensors, axis=0):
     return make_result(out, tensors, lambda g: tuple(np.squeeze(p, axis) for p in np.split(g, n, axis=axis)), "stack")
 
 
+def _broadcast_error(name, **shapes):
+    named = ", ".join(f"{k} {v}" for k, v in shapes.items())
+    return ValueError(
+        f"{name}: shapes cannot be broadcast together: {named} (NumPy rules: trailing dimensions must be equal or 1)"
+    )
+
+
 def where(condition, a, b):
     """Elementwise choice: ``a`` where ``condition`` holds, else ``b``; gradients follow the choice."""
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
-    a, b = _t(a), _t(b)
-    out = np.where(cond, a.data, b.data)
+    (a, ad), (b, bd) = _operand(a), _operand(b)  # Python scalars stay scalars: float32 stays float32
+    try:
+        out = np.where(cond, ad, bd)
+    except ValueError as err:
+        raise _broadcast_error("where", condition=cond.shape, a=a.shape, b=b.shape) from err
     sa, sb = a.shape, b.shape
 
     def backward(g):
@@ -138,9 +149,11 @@ def where(condition, a, b):
 
 def maximum(a, b):
     """Elementwise maximum; at ties each side gets half the gradient (as in PyTorch)."""
-    a, b = _t(a), _t(b)
-    ad, bd = a.data, b.data
-    out = np.maximum(ad, bd)
+    (a, ad), (b, bd) = _operand(a), _operand(b)  # Python scalars stay scalars: float32 stays float32
+    try:
+        out = np.maximum(ad, bd)
+    except ValueError as err:
+        raise _broadcast_error("maximum", a=a.shape, b=b.shape) from err
 
     def backward(g):
         share = np.where(ad == bd, 0.5, np.where(ad > bd, 1.0, 0.0))

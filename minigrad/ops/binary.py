@@ -17,18 +17,24 @@ from ..tensor import Tensor, make_result, unbroadcast
 __all__ = ["add", "sub", "mul", "div", "pow", "matmul"]
 
 
+def _operand(x):
+    """(tensor, data) for one operand.
+
+    NumPy scalars become Python numbers, as in PyTorch (``np.float64`` is a Python
+    ``float``), so ``float32_tensor * np.float64(0.5)`` stays float32.
+    """
+    if isinstance(x, Tensor):
+        return x, x.data
+    if isinstance(x, np.generic):
+        x = x.item()
+    xd = x if isinstance(x, (int, float, np.ndarray)) else np.asarray(x)
+    return Tensor(xd), xd
+
+
 def _split(a, b):
-    """(data_a, data_b, parents) for two operands of which at least one is a Tensor."""
-    if isinstance(a, Tensor):
-        ad = a.data
-    else:
-        ad = a if isinstance(a, (int, float, np.ndarray, np.generic)) else np.asarray(a)
-        a = Tensor(ad)
-    if isinstance(b, Tensor):
-        bd = b.data
-    else:
-        bd = b if isinstance(b, (int, float, np.ndarray, np.generic)) else np.asarray(b)
-        b = Tensor(bd)
+    """(tensor_a, tensor_b, data_a, data_b) for two operands of which at least one is a Tensor."""
+    a, ad = _operand(a)
+    b, bd = _operand(b)
     return a, b, ad, bd
 
 
@@ -40,9 +46,16 @@ def _compute(name, fn, ad, bd):
     try:
         return fn(ad, bd)
     except ValueError as err:
-        raise ValueError(
-            f"{name}: operands with shapes {_shape(ad)} and {_shape(bd)} cannot be broadcast together "
-            f"(NumPy rules: trailing dimensions must be equal or 1)"
+        try:
+            np.broadcast_shapes(_shape(ad), _shape(bd))
+        except ValueError:
+            raise ValueError(
+                f"{name}: operands with shapes {_shape(ad)} and {_shape(bd)} cannot be broadcast together "
+                f"(NumPy rules: trailing dimensions must be equal or 1)"
+            ) from err
+        raise ValueError(  # not a shape problem, e.g. integer tensor ** negative integer
+            f"{name}: {err} (operand dtypes {np.asarray(ad).dtype} and {np.asarray(bd).dtype}; "
+            f"convert integer tensors to float first, e.g. x.astype(np.float64))"
         ) from err
 
 
@@ -100,7 +113,7 @@ def pow(a, b):
     r"""Elementwise :math:`a^b`.
 
     :math:`\bar a = \bar z\, b\, a^{b-1}` (zero where :math:`b = 0`, as in PyTorch) and
-    :math:`\bar b = \bar z\, a^b \ln a`.
+    :math:`\bar b = \bar z\, a^b \ln a` (zero where :math:`a = 0,\ b \ge 0`, as in PyTorch).
     """
     a, b, ad, bd = _split(a, b)
     out = _compute("pow", np.power, ad, bd)
@@ -108,11 +121,13 @@ def pow(a, b):
     def backward(g):
         ga = gb = None
         if a.requires_grad:
-            ga = np.where(np.equal(bd, 0), 0.0, g * bd * np.power(ad, bd - 1)).astype(out.dtype, copy=False)
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** (0 - 1) is masked out below
+                ga = np.where(np.equal(bd, 0), 0.0, g * bd * np.power(ad, bd - 1)).astype(out.dtype, copy=False)
             ga = unbroadcast(ga, _shape(ad))
         if b.requires_grad:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gb = unbroadcast(g * out * np.log(ad), _shape(bd))
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0 * log(0) is masked out
+                dlog = np.where(np.equal(ad, 0) & np.greater_equal(bd, 0), 0.0, out * np.log(ad))
+            gb = unbroadcast((g * dlog).astype(out.dtype, copy=False), _shape(bd))
         return ga, gb
 
     return make_result(out, (a, b), backward, "pow")

@@ -32,8 +32,10 @@ def transpose(x, *axes):
         axes = tuple(axes[0])
     if not axes:
         axes = tuple(reversed(range(x.ndim)))
-    if sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+    in_range = all(-x.ndim <= int(a) < x.ndim for a in axes)
+    if not in_range or sorted(int(a) % x.ndim for a in axes) != list(range(x.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+    axes = tuple(int(a) % x.ndim for a in axes)  # negative axes -> positive, so argsort gives the inverse
     inverse = tuple(np.argsort(axes))
     return make_result(np.transpose(x.data, axes), (x,), lambda g: (np.transpose(g, inverse),), "transpose")
 
