@@ -304,3 +304,42 @@ def test_readme_example_trains():
     assert losses[-1] < 0.5 * losses[0]
     accuracy = (model(Tensor(X)).data.argmax(axis=1) == y).mean()
     assert accuracy > 0.9
+
+
+# ---------------------------------------------------------------- gradient clipping
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    Parameter = nn.Parameter
+    import torch
+
+    from minigrad.nn.utils import clip_grad_norm_
+
+    rng = np.random.default_rng(3)
+    arrays = [rng.normal(size=(4, 3)), rng.normal(size=5)]
+    params = [Parameter(a.copy()) for a in arrays]
+    for p, a in zip(params, arrays):
+        p.grad = a * 3.0
+    tparams = [torch.tensor(a, requires_grad=True) for a in arrays]
+    for t, a in zip(tparams, arrays):
+        t.grad = torch.tensor(a * 3.0)
+    total = clip_grad_norm_(params, max_norm, norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(tparams, max_norm, norm_type)
+    assert total == pytest.approx(float(ttotal), rel=1e-12)
+    for p, t in zip(params, tparams):
+        np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_value_and_errors():
+    Parameter = nn.Parameter
+    from minigrad.nn.utils import clip_grad_norm_, clip_grad_value_
+
+    p = Parameter(np.zeros(3))
+    p.grad = np.array([-5.0, 0.5, 7.0])
+    clip_grad_value_([p], 1.0)
+    np.testing.assert_array_equal(p.grad, [-1.0, 0.5, 1.0])
+    with pytest.raises(ValueError, match="max_norm"):
+        clip_grad_norm_([p], -1.0)
+    p.grad = np.array([np.inf, 1.0, 0.0])
+    with pytest.raises(RuntimeError, match="total norm"):
+        clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
