@@ -86,7 +86,10 @@ def lamb_moments_kernel(param, grad, exp_avg, exp_avg_sq, maximize, beta1, one_m
 def lamb_apply_kernel(param, exp_avg, exp_avg_sq, bias_correction1, bias_correction2, eps, use_wd, wd,
                       neg_step, lo, hi):
     """Pass 2 on elements ``lo:hi``: ``param += neg_step * u`` with ``u`` recomputed, in place."""
-    for i in range(lo, hi):
+    param = param[lo:hi]
+    exp_avg = exp_avg[lo:hi]
+    exp_avg_sq = exp_avg_sq[lo:hi]
+    for i in range(param.size):  # from 0: see common.py on vectorization
         p = param[i]
         param[i] = p + neg_step * _direction(p, exp_avg[i], exp_avg_sq[i], bias_correction1, bias_correction2,
                                              eps, use_wd, wd)

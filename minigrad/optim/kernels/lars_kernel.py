@@ -62,7 +62,10 @@ def lars_norms_kernel(param, grad):
 def lars_step_kernel(param, grad, buf, maximize, nesterov, first, use_wd, wd, ratio, use_momentum, momentum,
                      one_minus_dampening, neg_lr, lo, hi):
     """Pass 2 on elements ``lo:hi`` of 1-D arrays, in place (``buf`` unused without momentum)."""
-    for i in range(lo, hi):
+    param = param[lo:hi]
+    grad = grad[lo:hi]
+    buf = buf[lo:hi]
+    for i in range(param.size):  # from 0: see common.py on vectorization
         p = param[i]
         d = grad[i]
         if maximize:

@@ -62,7 +62,11 @@ def radam_step_kernel(param, grad, exp_avg, exp_avg_sq, maximize, use_wd, decoup
                       w, one_minus_w, beta2, one_minus_beta2, rectify, bias_correction1, lr,
                       bias_correction2_sqrt, eps, rect, lo, hi):
     """One RAdam step on elements ``lo:hi`` of 1-D arrays, in place, in a single pass."""
-    for i in range(lo, hi):
+    param = param[lo:hi]
+    grad = grad[lo:hi]
+    exp_avg = exp_avg[lo:hi]
+    exp_avg_sq = exp_avg_sq[lo:hi]
+    for i in range(param.size):  # from 0: see common.py on vectorization
         p = param[i]
         g = grad[i]
         if maximize:
