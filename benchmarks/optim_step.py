@@ -19,9 +19,10 @@ Part 2 -- a model of 200 tensors of 1,000 float32 numbers: minigrad with the
 flat buffer (one kernel call), minigrad per tensor (200 calls), torch foreach
 and fused.
 
-Every time is the minimum over rounds of the mean time per call (the machine
-is shared; the minimum is the least disturbed estimate).  Ratios are computed
-within this run.  The last lines print PASS/FAIL for the project's targets.
+Every time is the minimum over rounds of the mean time per call, the
+variants being timed round-robin (each round times each variant once), so
+that all see the same machine load; the minimum is the least disturbed
+estimate.  Ratios are computed within this run.  The last lines print PASS/FAIL for the project's targets.
 
 Run:  python benchmarks/optim_step.py [--quick] [--threads N]
 """
@@ -40,24 +41,26 @@ from minigrad.optim.kernels import adam_kernel, common, sgd_kernel
 
 
 # ----------------------------------------------------------------- helpers
-def timeit(fn, rounds=7, min_round=0.02):
-    """Min over ``rounds`` of the mean seconds per call (calls per round calibrated to ``min_round``).
+def race(fns, rounds=7, min_round=0.02):
+    """Time several variants round-robin: each round times every variant once (best round kept).
 
-    A short sleep first lets the thread pools of the previous measurement (numba's and torch's
-    OpenMP runtimes are separate) stop spinning.
+    On a shared machine the load changes from second to second; interleaving
+    gives every variant the same conditions, so the ratios stay meaningful.
     """
-    time.sleep(0.02)
-    fn()
-    t = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - t, 1e-7)
-    calls = max(1, int(min_round / once))
-    best = float("inf")
-    for _ in range(rounds):
+    calls = {}
+    for name, fn in fns.items():
+        fn()  # warm up (compile, allocate state)
         t = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - t) / calls)
+        fn()
+        calls[name] = max(1, int(min_round / max(time.perf_counter() - t, 1e-7)))
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            time.sleep(0.002)  # let the previous variant's thread pool stop spinning
+            t = time.perf_counter()
+            for _ in range(calls[name]):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - t) / calls[name])
     return best
 
 
@@ -113,61 +116,60 @@ def bench_single(n, dtype, rounds):
     itemsize = np.dtype(dtype).itemsize
     p0 = rng.standard_normal(n).astype(dtype)
     g = (rng.standard_normal(n) * 1e-3).astype(dtype)
-    res = {}
+    nt = numba.get_num_threads()
+    tmp = np.empty(n, dtype)
+    fns = {}
 
     a, b = p0.copy(), g.copy()
     s = dtype(1e-9)
-    ts = timeit(lambda: triad_serial(a, b, s), rounds)
-    tp = timeit(lambda: triad_parallel(a, b, s), rounds)
-    res["triad"] = min(ts, tp)
-    res["triad GB/s"] = 3 * n * itemsize / res["triad"] / 1e9
+    fns["triad serial"] = lambda: triad_serial(a, b, s)
+    fns["triad par"] = lambda: triad_parallel(a, b, s)
 
     # ---- Adam
-    adam = {}
     p = Parameter(p0.copy())
     p.grad = g
-    opt = optim.Adam([p], lr=1e-3)
-    adam["minigrad"] = timeit(opt.step, rounds)
+    fns["adam", "minigrad"] = optim.Adam([p], lr=1e-3).step
     c = adam_kernel.adam_coefficients(1e-3, 0.9, 0.999, 1e-8, 0, 10.0, False, dtype)
     pk, mk, vk = p0.copy(), np.zeros(n, dtype), np.zeros(n, dtype)
-    adam["mg serial"] = timeit(lambda: adam_kernel.adam_step_kernel(pk, g, mk, vk, vk, False, False, *c, 0, n),
-                               rounds)
-    nt = numba.get_num_threads()
-    adam["mg par"] = timeit(lambda: adam_kernel.adam_step_kernel_parallel(pk, g, mk, vk, vk, False, False, *c, nt),
-                            rounds)
+    fns["adam", "mg serial"] = lambda: adam_kernel.adam_step_kernel(pk, g, mk, vk, vk, False, False, *c, 0, n)
+    fns["adam", "mg par"] = lambda: adam_kernel.adam_step_kernel_parallel(pk, g, mk, vk, vk, False, False, *c, nt)
     pr, mr, vr = p0.copy(), np.zeros(n, dtype), np.zeros(n, dtype)
     kw = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0, step=10.0, amsgrad=False, maximize=False)
-    adam["numpy temp"] = timeit(lambda: adam_kernel.adam_step_reference(pr, g, mr, vr, None, **kw), rounds)
-    tmp = np.empty(n, dtype)
-    adam["numpy inplace"] = timeit(lambda: numpy_adam_inplace(pr, g, mr, vr, tmp, 10.0), rounds)
+    fns["adam", "numpy temp"] = lambda: adam_kernel.adam_step_reference(pr, g, mr, vr, None, **kw)
+    fns["adam", "numpy inplace"] = lambda: numpy_adam_inplace(pr, g, mr, vr, tmp, 10.0)
     for mode in ("foreach", "fused"):
         tt = torch.tensor(p0.copy(), requires_grad=True)
         tt.grad = torch.from_numpy(g)
         topt = torch_opt(torch.optim.Adam, tt, lr=1e-3, **{mode: True})
-        adam[f"torch {mode}"] = timeit(topt.step, rounds) if topt else float("nan")
-    res["adam"] = adam
+        if topt is not None:
+            fns["adam", f"torch {mode}"] = topt.step
 
     # ---- SGD with momentum
-    sgd = {}
-    p = Parameter(p0.copy())
-    p.grad = g
-    opt = optim.SGD([p], lr=1e-3, momentum=0.9)
-    sgd["minigrad"] = timeit(opt.step, rounds)
+    p2 = Parameter(p0.copy())
+    p2.grad = g
+    fns["sgd", "minigrad"] = optim.SGD([p2], lr=1e-3, momentum=0.9).step
     cs = sgd_kernel.sgd_coefficients(1e-3, 0.9, 0, 0, dtype)
-    pk, bk = p0.copy(), np.zeros(n, dtype)
-    sgd["mg serial"] = timeit(lambda: sgd_kernel.sgd_step_kernel(pk, g, bk, False, False, False, *cs, 0, n), rounds)
-    sgd["mg par"] = timeit(lambda: sgd_kernel.sgd_step_kernel_parallel(pk, g, bk, False, False, False, *cs, nt),
-                           rounds)
-    pr, br = p0.copy(), np.zeros(n, dtype)
+    ps, bs = p0.copy(), np.zeros(n, dtype)
+    fns["sgd", "mg serial"] = lambda: sgd_kernel.sgd_step_kernel(ps, g, bs, False, False, False, *cs, 0, n)
+    fns["sgd", "mg par"] = lambda: sgd_kernel.sgd_step_kernel_parallel(ps, g, bs, False, False, False, *cs, nt)
+    pq, bq = p0.copy(), np.zeros(n, dtype)
     kws = dict(lr=1e-3, momentum=0.9, dampening=0, weight_decay=0, nesterov=False, maximize=False, first=False)
-    sgd["numpy temp"] = timeit(lambda: sgd_kernel.sgd_step_reference(pr, g, br, **kws), rounds)
-    sgd["numpy inplace"] = timeit(lambda: numpy_sgd_inplace(pr, g, br, tmp), rounds)
+    fns["sgd", "numpy temp"] = lambda: sgd_kernel.sgd_step_reference(pq, g, bq, **kws)
+    fns["sgd", "numpy inplace"] = lambda: numpy_sgd_inplace(pq, g, bq, tmp)
     for mode in ("foreach", "fused"):
         tt = torch.tensor(p0.copy(), requires_grad=True)
         tt.grad = torch.from_numpy(g)
         topt = torch_opt(torch.optim.SGD, tt, lr=1e-3, momentum=0.9, **{mode: True})
-        sgd[f"torch {mode}"] = timeit(topt.step, rounds) if topt else float("nan")
-    res["sgd"] = sgd
+        if topt is not None:
+            fns["sgd", f"torch {mode}"] = topt.step
+
+    times = race(fns, rounds)
+    res = {"adam": dict.fromkeys(VARIANTS, float("nan")), "sgd": dict.fromkeys(VARIANTS, float("nan"))}
+    for key, t in times.items():
+        if isinstance(key, tuple):
+            res[key[0]][key[1]] = t
+    res["triad"] = min(times["triad serial"], times["triad par"])
+    res["triad GB/s"] = 3 * n * itemsize / res["triad"] / 1e9
     return res
 
 
@@ -206,34 +208,32 @@ def bench_model(rounds, count=200, size=1000):
     rng = np.random.default_rng(1)
     arrays = [rng.standard_normal(size).astype(np.float32) for _ in range(count)]
     grads = [(rng.standard_normal(size) * 1e-3).astype(np.float32) for _ in range(count)]
-    out = {}
+    fns = {}
 
     flat_params = [Parameter(a.copy()) for a in arrays]
     for p, g in zip(flat_params, grads):
         p.grad = g.copy()
     optim.flatten_parameters(flat_params)
     opt = optim.Adam(flat_params, lr=1e-3)
-    out["minigrad flat"] = timeit(opt.step, rounds)
+    fns["minigrad flat"] = opt.step
 
     def fresh_grads_step():  # zero_grad(set_to_none=True) then new gradient arrays: copied into the buffer
         for p, g in zip(flat_params, grads):
             p.grad = g
         opt.step()
-    out["minigrad flat, fresh grads"] = timeit(fresh_grads_step, rounds)
+    fns["minigrad flat, fresh grads"] = fresh_grads_step
 
     params = [Parameter(a.copy()) for a in arrays]
     for p, g in zip(params, grads):
         p.grad = g.copy()
-    opt2 = optim.Adam(params, lr=1e-3)
-    out["minigrad per tensor"] = timeit(opt2.step, rounds)
+    fns["minigrad per tensor"] = optim.Adam(params, lr=1e-3).step
 
     for mode in ("foreach", "fused"):
         ts = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
         for t, g in zip(ts, grads):
             t.grad = torch.from_numpy(g.copy())
-        topt = torch.optim.Adam(ts, lr=1e-3, **{mode: True})
-        out[f"torch {mode}"] = timeit(topt.step, rounds)
-    return out
+        fns[f"torch {mode}"] = torch.optim.Adam(ts, lr=1e-3, **{mode: True}).step
+    return race(fns, rounds)
 
 
 # ------------------------------------------------------------------ main
