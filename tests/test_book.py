@@ -11,6 +11,8 @@ book first (``make book``) when no passing build is newer than the book's source
 
 import fcntl
 import hashlib
+import json
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -23,7 +25,7 @@ from bs4 import BeautifulSoup
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 BUILD_OK = ROOT / "_build" / ".book-ok"  # written by `make book` after a build that passed
-SOURCES = ["_config.yml", "_toc.yml", "book", "vendor", "minigrad"]
+SOURCES = ["_config.yml", "_toc.yml", "book", "vendor", "minigrad", "tools/book_ext"]
 # <link rel=...> values that make the browser fetch the target (the others are plain links).
 FETCHING_RELS = {"stylesheet", "preload", "modulepreload", "prefetch", "icon", "manifest"}
 
@@ -180,3 +182,103 @@ def test_bibliography_lists_the_cited_works(pages):
     cited = {a["href"].split("#")[1] for p in pages.values() for a in p.select("a[href*='bibliography.html#']")}
     listed = {entry.get("id") for entry in entries}
     assert cited <= listed, f"citations that point to no bibliography entry: {sorted(cited - listed)}"
+
+
+def _notebook_pages():
+    """(page name, source path) of every page of _toc.yml whose source is a MyST notebook."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    for entry in _toc_files(toc):
+        name = Path(entry).with_suffix("").as_posix()
+        source = ROOT / f"{name}.md"
+        if source.is_file() and source.read_text(encoding="utf-8").startswith("---\njupytext:"):
+            yield name, source
+
+
+def test_chapters_offer_their_executed_notebook_for_download(pages):
+    import jupytext
+    import nbformat
+
+    for name, source in _notebook_pages():
+        page = pages[f"{name}.html"]
+        links = [a["href"] for a in page.select("a[href$='.ipynb']")]
+        expected = f"_sources/{name}.ipynb"
+        assert any(urlsplit(link).path.endswith(expected) for link in links), \
+            f"{name}.html has no download link to {expected}: {links}"
+        notebook = nbformat.read(HTML / expected, as_version=4)
+        code = [c.source for c in notebook.cells if c.cell_type == "code"]
+        assert code == [c.source for c in jupytext.read(source).cells if c.cell_type == "code"], \
+            f"{expected} is not the notebook of {source.name}"
+        assert any(c.get("outputs") for c in notebook.cells if c.cell_type == "code"), \
+            f"{expected} has no outputs: it should be the executed notebook"
+
+
+def test_chapters_have_launch_buttons(pages, config):
+    repository = config["repository"]["url"].removeprefix("https://github.com/")
+    branch = config["repository"]["branch"]
+    launch = config["launch_buttons"]
+    colab_branch = config["sphinx"]["config"]["colab_notebooks_branch"]
+    for name, _ in _notebook_pages():
+        page = pages[f"{name}.html"]
+        hrefs = [a["href"] for a in page.select(".dropdown-launch-buttons a[href]")]
+        wanted = {
+            "Binder": f"{launch['binderhub_url']}/v2/gh/{repository}/{branch}?urlpath=lab/tree/{name}.md",
+            "Colab": f"{launch['colab_url']}/github/{repository}/blob/{colab_branch}/{name}.ipynb",
+            "JupyterHub": f"{launch['jupyterhub_url']}/hub/user-redirect/git-pull?repo=",
+        }
+        for provider, prefix in wanted.items():
+            assert any(h.startswith(prefix) for h in hrefs), f"{name}: no {provider} link {prefix}: {hrefs}"
+        assert page.select("button[onclick*='initThebe']"), f"{name}: no Live code (Thebe) button"
+
+
+def test_interactive_figures_show_their_precomputed_version(pages):
+    import jupytext
+
+    for name, source in _notebook_pages():
+        calls = sum(c.cell_type == "code" and "interactive_figure(" in c.source
+                    for c in jupytext.read(source).cells)
+        figures = pages[f"{name}.html"].select("div.mgf")
+        assert len(figures) == calls, f"{name}: {calls} interactive_figure calls, {len(figures)} figures"
+        for figure in figures:
+            cell = figure.find_parent("div", class_="cell")
+            assert not cell.select("script[type='application/vnd.jupyter.widget-view+json']"), \
+                f"{name}: the page shows the live widget's inert controls next to the figure"
+            assert figure.select("img.mgf-image") and figure.select("[data-mgf-index]")
+
+
+def test_no_page_includes_a_script_twice(pages):
+    for name, page in pages.items():
+        seen = []
+        for script in (page.head or page).find_all("script"):
+            key = urlsplit(script["src"]).path if script.get("src") else script.string or ""
+            if key.strip():
+                assert key not in seen, f"{name} includes this script twice: {key[:120]}"
+                seen.append(key)
+
+
+# ipywidgets models a reader would try to move: on a page without a kernel they cannot respond.
+INPUT_MODELS = re.compile(r"(Slider|Dropdown|Checkbox|ToggleButtons?|RadioButtons|Select|Text|"
+                          r"Textarea|Button|Play|Combobox|Picker)Model$")
+
+
+def test_no_page_shows_widget_controls_that_cannot_respond(pages):
+    """Plain ipywidgets controls render on the page from the saved state but do nothing there;
+    minigrad.widgets.interactive_figure shows a precomputed version instead (book/interactive.md).
+    Outputs without controls (a tqdm progress bar) are fine."""
+    inert = []
+    for name, page in pages.items():
+        state_tag = page.find("script", type="application/vnd.jupyter.widget-state+json")
+        views = page.find_all("script", type="application/vnd.jupyter.widget-view+json")
+        if not state_tag or not views:
+            continue
+        models = json.loads(state_tag.string)["state"]
+        for view in views:
+            todo = [json.loads(view.string)["model_id"]]
+            while todo:
+                model = models.get(todo.pop(), {})
+                if INPUT_MODELS.search(model.get("model_name", "")):
+                    inert.append(f"{name}: {model['model_name']} "
+                                 f"{model.get('state', {}).get('description', '')!r}")
+                    break
+                todo += [c.removeprefix("IPY_MODEL_") for c in model.get("state", {}).get("children", [])]
+    assert not inert, ("pages show ipywidgets controls that do nothing without a kernel; make the "
+                       "figure with minigrad.widgets.interactive_figure:\n" + "\n".join(inert))

@@ -5,6 +5,9 @@ nbval collects only ``.ipynb`` files, while the chapters are MyST Markdown text 
 ``.ipynb`` at the mirrored path under the output folder (``book/intro.md`` ->
 ``_build/notebooks/book/intro.ipynb``). The other files of the source folder (figures, small data)
 are copied alongside, so a chapter run by nbval finds what it finds when the book build runs it.
+Committed ``.ipynb`` files are not copied: they are the nbgrader assignments
+(``book/assignments``), whose student versions must not run as tests (their solution cells raise
+``NotImplementedError``); ``tests/test_assignments.py`` and the Makefile test them instead.
 The output folder is emptied first, so a deleted chapter leaves no notebook behind.
 
 Usage: python tools/chapters_to_notebooks.py [SOURCE ...] [--out OUT]   (default: book, _build/notebooks)
@@ -57,7 +60,7 @@ def convert(sources, out):
                 target = target.with_suffix(".ipynb")
                 jupytext.write(notebook, target, fmt="ipynb")
                 written.append(target)
-            elif path.suffix != ".md":
+            elif path.suffix not in {".md", ".ipynb"}:
                 shutil.copy2(path, target)
     return written
 

@@ -6,14 +6,23 @@
 #   vendor/jupyter-widgets/   @jupyter-widgets/html-manager embed.js (renders saved ipywidgets
 #                             state on the static pages; needs no require.js) + its icon fonts
 #
-# The files are committed; run this only to change a version (needs npm and the npm registry).
+# The files are committed, so `make book` needs no npm; vendor/SHA256SUMS lists their sums
+# (tests/test_book.py checks them). Needs npm and the npm registry:
+#
+#   tools/vendor_js.sh           fetch the pinned versions into vendor/ and rewrite SHA256SUMS
+#   tools/vendor_js.sh --check   fetch them into a temporary folder and compare with vendor/
+#
+# npm checks each package tarball against the registry's integrity hash (sha512).
 set -euo pipefail
+check=false
+[[ "${1:-}" == "--check" ]] && check=true
 
 MATHJAX_VERSION=3.2.2
 HTML_MANAGER_VERSION=1.0.15
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
+out="$work/vendor"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
@@ -22,12 +31,12 @@ mkdir mathjax html-manager
 tar xzf "mathjax-${MATHJAX_VERSION}.tgz" -C mathjax
 tar xzf "jupyter-widgets-html-manager-${HTML_MANAGER_VERSION}.tgz" -C html-manager
 
-dest="$root/vendor/mathjax"
+dest="$out/mathjax"
 rm -rf "$dest" && mkdir -p "$dest"
 cp mathjax/package/es5/tex-svg-full.js mathjax/package/LICENSE "$dest/"
 echo "mathjax@${MATHJAX_VERSION} (npm), es5/tex-svg-full.js" > "$dest/VERSION"
 
-dest="$root/vendor/jupyter-widgets"
+dest="$out/jupyter-widgets"
 rm -rf "$dest" && mkdir -p "$dest"
 dist=html-manager/package/dist
 cp "$dist/embed.js" "$dist/embed.js.LICENSE.txt" "$dest/"
@@ -67,4 +76,10 @@ OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
 LICENSE
 echo "@jupyter-widgets/html-manager@${HTML_MANAGER_VERSION} (npm), dist/embed.js" > "$dest/VERSION"
 
-du -sh "$root/vendor"/*
+(cd "$out" && find . -type f ! -name SHA256SUMS | LC_ALL=C sort | sed 's|^\./||' | xargs sha256sum > SHA256SUMS)
+if $check; then
+    diff -r "$out" "$root/vendor" && echo "vendor/ matches the pinned npm packages"
+else
+    rm -rf "$root/vendor" && cp -r "$out" "$root/vendor"
+    du -sh "$root/vendor"/*
+fi
