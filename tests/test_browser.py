@@ -229,8 +229,11 @@ def test_search_works_offline(driver):
     from selenium.webdriver.support.ui import WebDriverWait
 
     _open(driver, (HTML / "search.html").as_uri() + "?q=gradient")
-    results = WebDriverWait(driver, 30).until(
-        lambda d: d.find_elements("css selector", "#search-results ul.search li"))
+    # Sphinx fills the list one result at a time and writes its summary ("Search finished, found
+    # N pages ...") only at the end: wait for the summary, then read the whole list.
+    WebDriverWait(driver, 30).until(lambda d: "found" in " ".join(
+        e.text for e in d.find_elements("css selector", "#search-results .search-summary")).lower())
+    results = driver.find_elements("css selector", "#search-results ul.search li")
     titles = " ".join(item.text for item in results).lower()
     assert "gradient" in titles, f"search for 'gradient' found: {titles[:300]}"
     driver.save_screenshot(str(SHOTS / "search-light.png"))
