@@ -11,19 +11,27 @@ the milliseconds per epoch of
 the ratios fit/torch and fit/bare, and the test accuracy after 20 epochs.
 An epoch's time is the fastest of epochs 2..N (``--stat min``, robust when other
 processes share the CPU) or their median (``--stat median``); epoch 1 includes warm-up.
+Each variant is run ``--repeats`` times, the variants taking turns (bare, fit,
+torch, fused, bare, ...), and the best run counts: a burst of load on a shared
+machine then hits one run of a variant, not the variant.
+``--blas-threads N`` limits numpy's BLAS pool (threadpoolctl) for the minigrad
+runs; the default leaves it as the environment set it (``OPENBLAS_NUM_THREADS``).
 minigrad's parameters are packed in one flat buffer (``optim.flatten_parameters``),
 so the optimizer updates the whole model with one kernel call. Both libraries
 start from the same weights and see the same batches in the same order.
 
 Run:  python benchmarks/train_mlp.py [--batch-sizes 8 32 128 512] [--epochs 20]
-      [--dtype float64|float32] [--stat min|median] [--torch-threads N] [--profile]
+      [--dtype float64|float32] [--stat min|median] [--repeats 3] [--torch-threads N]
+      [--blas-threads N] [--profile]
       (the progress bars go to stderr)
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
+import math
 import pstats
 import statistics
 import sys
@@ -137,26 +145,47 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--stat", choices=["min", "median"], default="min")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each variant (the best counts)")
     parser.add_argument("--torch-threads", type=int, default=None, help="torch.set_num_threads")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="numpy BLAS threads for the minigrad runs (threadpoolctl)")
     parser.add_argument("--profile", action="store_true", help="cProfile fit at batch 32")
     args = parser.parse_args(argv)
     import torch
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas():
+        """The BLAS limit for the minigrad runs (a fresh context each time: limits apply when made)."""
+        if args.blas_threads:
+            return threadpool_limits(args.blas_threads, user_api="blas")
+        return contextlib.nullcontext()
+
     dtype = np.dtype(args.dtype).type
     data = load_data(dtype)
+    with blas():
+        blas_threads = sorted({p["num_threads"] for p in threadpool_info()
+                               if p["user_api"] == "blas" and "numpy" in p["filepath"]})
     print(f"digits: {len(data[0])} train / {len(data[2])} test, {args.dtype}, {args.epochs} epochs, "
-          f"torch {torch.__version__} ({torch.get_num_threads()} threads); ms per epoch, {args.stat} of epochs 2..")
-    run_fit(dtype, 32, 2, data, progress=False)          # compile the numba kernels once
+          f"best of {args.repeats} runs; torch {torch.__version__} ({torch.get_num_threads()} threads), "
+          f"numpy BLAS {blas_threads} thread(s); ms per epoch, {args.stat} of epochs 2..")
+    with blas():
+        run_fit(dtype, 32, 2, data, progress=False)          # compile the numba kernels once
     header = (f"{'batch':>5} {'bare':>8} {'fit':>8} {'torch':>8} {'fused':>8} {'fit/torch':>9} "
               f"{'fit/fused':>9} {'fit/bare':>8}  acc fit / torch")
     rows = []
     for bs in args.batch_sizes:
-        bare, _ = run_bare(dtype, bs, args.epochs, data)
-        fitt, acc = run_fit(dtype, bs, args.epochs, data)
-        tt, tacc = run_torch(dtype, bs, args.epochs, data, fused=False)
-        tf, _ = run_torch(dtype, bs, args.epochs, data, fused=True)
-        b, f, t, u = (1e3 * per_epoch(x, args.stat) for x in (bare, fitt, tt, tf))
+        best = dict.fromkeys(("bare", "fit", "torch", "fused"), math.inf)
+        for _ in range(args.repeats):
+            with blas():
+                bare, _ = run_bare(dtype, bs, args.epochs, data)
+                fitt, acc = run_fit(dtype, bs, args.epochs, data)
+            tt, tacc = run_torch(dtype, bs, args.epochs, data, fused=False)
+            tf, _ = run_torch(dtype, bs, args.epochs, data, fused=True)
+            for key, times in zip(best, (bare, fitt, tt, tf)):
+                best[key] = min(best[key], per_epoch(times, args.stat))
+        b, f, t, u = (1e3 * best[k] for k in ("bare", "fit", "torch", "fused"))
         rows.append(f"{bs:>5} {b:8.2f} {f:8.2f} {t:8.2f} {u:8.2f} {f / t:9.2f} {f / u:9.2f} "
                     f"{f / b - 1:+8.1%}  {acc:.3f} / {tacc:.3f}")
         sys.stderr.flush()

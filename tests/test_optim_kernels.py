@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from _nojit import rerun_without_jit
 
 from minigrad.optim.kernels import (adadelta_kernel, adagrad_kernel, adam_kernel, adamax_kernel, rmsprop_kernel,
                                     sgd_kernel)
@@ -138,12 +139,7 @@ def test_kernel_handles_multidimensional_contiguous_arrays():
 @pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="already the NUMBA_DISABLE_JIT=1 run")
 def test_kernels_as_plain_python():
     """Re-run this file with NUMBA_DISABLE_JIT=1: the kernels as interpreted Python match too."""
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    proc = subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-x", "-p", "no:cacheprovider",
-                           "-p", "no:xdist", "-k", "not plain_python and not compiles_nothing"],
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert " passed" in proc.stdout and "failed" not in proc.stdout
+    rerun_without_jit(__file__, "not plain_python and not compiles_nothing", timeout=300)
 
 
 def test_importing_minigrad_compiles_nothing():

@@ -25,9 +25,10 @@ from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .step_stats import StepStats, measure_step
 
 __all__ = [
     "Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax",
     "NAdam", "RAdam", "Adafactor", "LARS", "LAMB",
-    "flatten_parameters", "FlatParameters", "lr_scheduler",
+    "flatten_parameters", "FlatParameters", "lr_scheduler", "measure_step", "StepStats",
 ]

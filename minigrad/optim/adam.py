@@ -89,4 +89,9 @@ class Adam(Optimizer):
         adam_step(param, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
                   lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                   weight_decay=group["weight_decay"], step=step, amsgrad=amsgrad,
-                  maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
+                  maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"],
+                  sums=self._sums)
+
+    def _fuses_sums(self, group, state):
+        # the fused kernel with statistics has no amsgrad branch; a subclass's own _update is not fused
+        return not group["amsgrad"] and type(self)._update is Adam._update

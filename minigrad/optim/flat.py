@@ -293,7 +293,7 @@ def step_flat(opt, index, group):
         return False
     fstate = plan.fstate
     before = {k: v for k, v in fstate.items() if isinstance(v, np.ndarray)}
-    opt._update_flat(group, plan.data, plan.grad, fstate, plan.offsets)
+    opt._measured_update(group, plan.data, plan.grad, fstate, plan.offsets)
     for k, v in fstate.items():
         if isinstance(v, np.ndarray):
             if before.get(k) is not v:  # the update made a new state array (e.g. SGD's first momentum)

@@ -40,6 +40,14 @@ Subclassing contract (stable; NAdam, RAdam, ... are written against it)
     update needs per-tensor reductions (norms, factored shapes) -- or override
     ``_update_flat(group, param, grad, state, offsets)``, where ``offsets``
     (int64 array) delimits the tensors inside the flat arrays.
+``_fuses_sums(self, group, state) -> bool`` (optional, default ``False``)
+    Step statistics (:func:`minigrad.optim.measure_step`): while they are
+    measured, ``self._sums`` is a float64 array of 3 (else ``None``).  Return
+    ``True`` if ``_update`` (and ``_update_flat``) will add the step's sums
+    :math:`\sum g^2, \sum (\Delta\theta)^2, \sum \theta_{t-1}^2` to it
+    itself, from inside its kernel (Adam: :mod:`.kernels.step_sums`).
+    Otherwise the base class keeps a copy of the parameter, calls ``_update``
+    and computes the sums from the copy -- the same bits, one extra pass.
 ``_check_state(self, index, param, group, state)`` (optional)
     Validation of a loaded state entry; the default requires the keys of
     ``_init_state`` and arrays shaped like the parameter.
@@ -58,6 +66,7 @@ import numpy as np
 from ..autograd import enable_grad
 from ..tensor import Tensor
 from . import flat as _flat
+from .kernels.step_sums import step_sums_kernel
 from .state_io import as_python, check_state, pack_state_dict, parse_state_dict
 from .validation import (check_beta, check_betas, check_eps, check_lr, check_momentum, check_no_differentiable,
                          check_nonnegative, check_weight_decay, is_number)
@@ -108,6 +117,7 @@ class Optimizer:
 
     _state_names: tuple = ()
     _supports_flat: bool = True
+    _sums = None  # a float64 array of 3 while measure_step() measures a step (see the module docstring)
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -239,11 +249,28 @@ class Optimizer:
             if not st:
                 st.update(self._init_state(data, group))
             if data.flags.c_contiguous and data.flags.writeable:
-                self._update(group, data, grad, st)
+                self._measured_update(group, data, grad, st)
             else:  # e.g. a transposed view: update a contiguous copy and write it back
                 work = np.ascontiguousarray(data)
-                self._update(group, work, grad, st)
+                self._measured_update(group, work, grad, st)
                 data[...] = work
+
+    def _measured_update(self, group, param, grad, state, offsets=None):
+        """``_update`` (``_update_flat`` with ``offsets``), adding the step's sums when they are measured."""
+        sums = self._sums
+        unfused = sums is not None and not self._fuses_sums(group, state)
+        if unfused:  # keep a copy; the update itself must not add the sums
+            before = param.copy()
+            self._sums = None
+        try:
+            if offsets is None:
+                self._update(group, param, grad, state)
+            else:
+                self._update_flat(group, param, grad, state, offsets)
+        finally:
+            self._sums = sums
+        if unfused:
+            step_sums_kernel(param.reshape(-1), before.reshape(-1), grad.reshape(-1), sums)
 
     # ----------------------------------------------------- subclass interface
     def _init_state(self, param, group):
@@ -261,6 +288,10 @@ class Optimizer:
     def _update_flat(self, group, param, grad, state, offsets):
         """Update a whole flat buffer; ``offsets`` delimits the tensors in it. Element-wise by default."""
         self._update(group, param, grad, state)
+
+    def _fuses_sums(self, group, state):
+        """True if ``_update`` adds the step's sums to ``self._sums`` itself (see the module docstring)."""
+        return False
 
     def _check_state(self, index, param, group, state):
         """Validate the loaded state of parameter ``index`` (raise ValueError, mutate nothing)."""

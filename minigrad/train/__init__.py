@@ -11,10 +11,10 @@ from .trainer import Trainer
 from .history import History
 from .loggers import CSVLogger, TensorBoardLogger
 from .metrics import accuracy, mean_absolute_error, mean_squared_error, r2_score, top_k_accuracy
-from .stats import StepStats
+from ..optim.step_stats import StepStats, measure_step
 
 __all__ = [
-    "fit", "evaluate", "Trainer", "History", "StepStats",
+    "fit", "evaluate", "Trainer", "History", "StepStats", "measure_step",
     "Callback", "EarlyStopping", "TerminateOnNaN", "ModelCheckpoint", "CSVLogger", "TensorBoardLogger",
     "save_checkpoint", "load_checkpoint",
     "accuracy", "top_k_accuracy", "mean_squared_error", "mean_absolute_error", "r2_score",

@@ -18,7 +18,7 @@ import numpy as np
 from .callbacks import Callback
 from .history import History
 from .metrics import as_input, batch_len, compute_metrics, evaluate, normalize_metrics, target_array
-from .stats import StepStats
+from ..optim.step_stats import measure_step
 
 __all__ = ["Trainer", "PER_BATCH_SCHEDULERS"]
 
@@ -156,12 +156,13 @@ class Trainer:
         return tqdm(total=total, initial=self.global_step if total else 0, unit="batch",
                     desc=f"epoch {self.epoch + 1}/{self.epochs}", dynamic_ncols=True, leave=True)
 
-    def _run_epoch(self, epoch, bar, stats, batch_callbacks):
+    def _run_epoch(self, epoch, bar, batch_callbacks):
         model, loss_fn, opt, history = self.model, self.loss_fn, self.optimizer, self.history
         sched = self.scheduler if self.scheduler_interval == "batch" else None
         plateau = sched is not None and _is_plateau(sched)
         group0 = opt.param_groups[0]
         keep_outputs = bool(self.metrics)
+        track_stats = self.track_stats
         outs, ys = [], []
         total, count = 0.0, 0
         step = self.global_step
@@ -173,8 +174,12 @@ class Trainer:
             loss.backward()
             lv = loss.item()
             lr = group0["lr"]
-            opt.step()
-            grad_norm, ratio = stats.update() if stats is not None else _NO_STATS
+            if track_stats:
+                stats = measure_step(opt)[1]
+                grad_norm, ratio = stats.grad_norm, stats.update_ratio
+            else:
+                opt.step()
+                grad_norm, ratio = _NO_STATS
             step += 1
             self.global_step = step
             history.record_step(step, epoch, lv, lr, grad_norm, ratio)
@@ -209,19 +214,16 @@ class Trainer:
         batch_callbacks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
         for cb in callbacks:
             cb.on_train_begin(self)
-        stats = StepStats(self.model.parameters()) if self.track_stats else None
         bar = self._progress_bar()
         try:
             while self.epoch < self.epochs and not self.stop_training:
                 epoch = self.epoch + 1
                 for cb in callbacks:
                     cb.on_epoch_begin(self, epoch)
-                if stats is not None:
-                    stats.sync()    # callbacks or user code may have changed the weights
                 if bar is not None:
                     bar.set_description(f"epoch {epoch}/{self.epochs}", refresh=False)
                 t0 = time.perf_counter()
-                logs = self._run_epoch(epoch, bar, stats, batch_callbacks)
+                logs = self._run_epoch(epoch, bar, batch_callbacks)
                 if self.val_loader is not None:
                     val = evaluate(self.model, self.loss_fn, self.val_loader, self.metrics)
                     logs["val_loss"] = val.pop("loss")
