@@ -211,6 +211,30 @@ def test_a_wrapper_optimizer_is_measured_with_copies():
         assert got.grad_norm == pytest.approx(1.0, rel=1e-6)     # the clipped gradient is what was used
 
 
+def test_a_subclass_with_its_own_step_is_measured_with_copies():
+    class SignDescent(optim.Optimizer):
+        """Its own step(): the base class never sees the update, so it cannot add the sums."""
+
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.data -= group["lr"] * np.sign(p.grad)
+
+    model = _model(False)
+    opt = SignDescent(model.parameters())
+    for p in model.parameters():
+        p.grad = np.full(p.shape, -2.0)
+    before = [p.data.copy() for p in model.parameters()]
+    stats = measure_step(opt)[1]
+    want = np.zeros(3)
+    for p, q in zip(model.parameters(), before):
+        step_sums_reference(p.data.reshape(-1), q.reshape(-1), p.grad.reshape(-1), want)
+    assert tuple(stats) == tuple(want) and stats.update_sq > 0
+
+
 def test_parameters_without_gradient_are_left_out():
     model = _model(False)
     opt = optim.Adam(model.parameters(), lr=1e-2)

@@ -57,7 +57,8 @@ def measure_step(optimizer, closure=None):
 
     ``optimizer`` is a :class:`minigrad.optim.Optimizer`, or any object with
     ``step()`` and ``param_groups`` (a wrapper that clips gradients, say); the
-    latter is measured by copying its parameters before the step.
+    latter, and an ``Optimizer`` subclass with a ``step()`` of its own, is
+    measured by copying its parameters before the step.
 
     Example
     -------
@@ -70,7 +71,7 @@ def measure_step(optimizer, closure=None):
     (2.0, 0.2)
     """
     sums = np.zeros(3)
-    if isinstance(optimizer, Optimizer):
+    if isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
         optimizer._sums = sums
         try:
             loss = optimizer.step(closure)
