@@ -187,6 +187,23 @@ def test_fused_and_unfused_routes_give_the_same_bits(name, monkeypatch):
         np.testing.assert_array_equal(x, y, strict=True)
 
 
+def test_groups_mixing_fused_and_unfused_updates_add_up_in_group_order():
+    """One group fused (Adam), one measured with a copy (amsgrad): the sums run on, group after group."""
+    model = _model(False)
+    params = list(model.parameters())
+    opt = optim.Adam([{"params": params[:2]}, {"params": params[2:], "amsgrad": True, "lr": 0.05}], lr=1e-2)
+    rng = np.random.default_rng(3)
+    for _ in range(2):
+        for p in params:
+            p.grad = rng.standard_normal(p.shape)
+        before = [p.data.copy() for p in params]
+        stats = measure_step(opt)[1]
+        want = np.zeros(3)
+        for p, q in zip(params, before):
+            step_sums_reference(p.data.reshape(-1), q.reshape(-1), p.grad.reshape(-1), want)
+        assert tuple(stats) == tuple(want)
+
+
 def test_a_wrapper_optimizer_is_measured_with_copies():
     """Any object with step() and param_groups works (e.g. one that clips gradients first)."""
 
