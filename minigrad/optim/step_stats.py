@@ -16,8 +16,9 @@ the pass they make anyway, so measuring costs almost nothing with float64
 parameters (about as much as a second pass with float32); the other
 optimizers keep a copy of each parameter and make one extra pass
 (:mod:`minigrad.optim.kernels.step_sums`).  For SGD, whose update is a few
-operations per element, the extra pass is no slower than a fused kernel was.  The two routes give the
-same bits.  :func:`minigrad.train.fit` records both numbers for every step.
+operations per element, the extra pass is no slower than a fused kernel was.
+The two routes give the same bits.  :func:`minigrad.train.fit` records both
+numbers for every step.
 """
 from __future__ import annotations
 
@@ -46,7 +47,10 @@ class StepStats(NamedTuple):
 
     @property
     def update_ratio(self):
-        r""":math:`\lVert\Delta\theta\rVert_2/\lVert\theta_{t-1}\rVert_2` (0 if nothing moved; nan/inf show a diverged run)."""
+        r""":math:`\lVert\Delta\theta\rVert_2/\lVert\theta_{t-1}\rVert_2`.
+
+        0 if nothing moved (and nothing was there); nan/inf show a diverged run.
+        """
         if self.param_sq == 0.0:
             return 0.0 if self.update_sq == 0.0 else math.inf
         return math.sqrt(self.update_sq / self.param_sq)

@@ -71,8 +71,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None, schedu
         ``history.steps``: per step ``loss``, ``lr`` (used by that step), ``grad_norm``
         (:math:`\lVert g\rVert_2`) and ``update_ratio``
         (:math:`\lVert\theta_t-\theta_{t-1}\rVert/\lVert\theta_{t-1}\rVert`, the change the step
-        made), both over the parameters the step updated (those with a gradient); ``history.epochs``: per epoch train/val loss,
-        metrics and wall time.
+        made), both over the parameters the step updated (those with a gradient);
+        ``history.epochs``: per epoch train/val loss, metrics and wall time.
 
     Example
     -------

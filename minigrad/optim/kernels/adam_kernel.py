@@ -26,8 +26,9 @@ from .common import JIT_OPTIONS, PARALLEL_OPTIONS, launch
 from .step_sums import (BLOCK, LANES, accumulate, accumulate_pair, add_block_sums, fold_lanes,
                          lane_accumulators)
 
-__all__ = ["adam_coefficients", "adam_element", "adam_update_at", "adam_step", "adam_step_kernel", "adam_step_kernel_parallel",
-           "adam_step_reference", "adam_step_sums_kernel", "adam_step_sums_kernel_parallel"]
+__all__ = ["adam_coefficients", "adam_element", "adam_moments", "adam_step", "adam_step_kernel",
+           "adam_step_kernel_parallel", "adam_step_reference", "adam_step_sums_kernel",
+           "adam_step_sums_kernel_parallel", "adam_update_at"]
 
 
 def adam_coefficients(lr, beta1, beta2, eps, weight_decay, step, decoupled_weight_decay, dtype):
@@ -48,9 +49,10 @@ def adam_coefficients(lr, beta1, beta2, eps, weight_decay, step, decoupled_weigh
 
 
 @numba.njit(inline="always", **JIT_OPTIONS)
-def adam_element(p, g, m, v, vm, amsgrad, maximize, use_wd, decoupled, wd, decay, lerp_small, w, one_minus_w,
-                 beta2, one_minus_beta2, bias_correction2_sqrt, eps, neg_step_size):
-    """The arithmetic of one element: the new ``(p, m, v, vm)`` (``vm`` is used only with ``amsgrad``)."""
+def adam_moments(p, g, m, v, maximize, use_wd, decoupled, wd, decay, lerp_small, w, one_minus_w, beta2,
+                 one_minus_beta2):
+    """What Adam, NAdam and RAdam share for one element: the gradient (sign, L2 decay) or the decayed
+    parameter (decoupled), and the two moments.  Returns ``(p, g, m, v)``."""
     if maximize:
         g = -g
     if use_wd:
@@ -63,6 +65,15 @@ def adam_element(p, g, m, v, vm, amsgrad, maximize, use_wd, decoupled, wd, decay
     else:
         m = g - (g - m) * one_minus_w
     v = v * beta2 + one_minus_beta2 * g * g
+    return p, g, m, v
+
+
+@numba.njit(inline="always", **JIT_OPTIONS)
+def adam_element(p, g, m, v, vm, amsgrad, maximize, use_wd, decoupled, wd, decay, lerp_small, w, one_minus_w,
+                 beta2, one_minus_beta2, bias_correction2_sqrt, eps, neg_step_size):
+    """The arithmetic of one element: the new ``(p, m, v, vm)`` (``vm`` is used only with ``amsgrad``)."""
+    p, g, m, v = adam_moments(p, g, m, v, maximize, use_wd, decoupled, wd, decay, lerp_small, w, one_minus_w,
+                              beta2, one_minus_beta2)
     v_used = v
     if amsgrad:
         if not (vm >= v or vm != vm):  # np.maximum, NaN included

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .adam_kernel import adam_moments
 from .common import JIT_OPTIONS, PARALLEL_OPTIONS, launch
 
 __all__ = ["radam_rho", "radam_coefficients", "radam_step", "radam_step_kernel", "radam_step_kernel_parallel",
@@ -67,22 +68,9 @@ def radam_step_kernel(param, grad, exp_avg, exp_avg_sq, maximize, use_wd, decoup
     exp_avg = exp_avg[lo:hi]
     exp_avg_sq = exp_avg_sq[lo:hi]
     for i in range(param.size):  # from 0: see common.py on vectorization
-        p = param[i]
-        g = grad[i]
-        if maximize:
-            g = -g
-        if use_wd:
-            if decoupled:
-                p = p * decay
-            else:
-                g = g + wd * p
-        m = exp_avg[i]
-        if lerp_small:
-            m = m + w * (g - m)
-        else:
-            m = g - (g - m) * one_minus_w
+        p, g, m, v = adam_moments(param[i], grad[i], exp_avg[i], exp_avg_sq[i], maximize, use_wd, decoupled, wd,
+                                  decay, lerp_small, w, one_minus_w, beta2, one_minus_beta2)
         exp_avg[i] = m
-        v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g
         exp_avg_sq[i] = v
         u = m / bias_correction1 * lr
         if rectify:

@@ -103,7 +103,7 @@ def add_block_sums(sums, block_sums):
 
 @numba.njit(**JIT_OPTIONS)
 def step_sums_kernel(theta, prev, grad, sums):
-    """Add ``sum g^2``, ``sum (theta - prev)^2`` and ``sum prev^2`` to ``sums[0:3]`` (1-D arrays, this module's order)."""
+    """Add ``sum g^2``, ``sum (theta - prev)^2``, ``sum prev^2`` to ``sums[0:3]`` (1-D arrays, this module's order)."""
     n = theta.size
     acc = lane_accumulators()
     for blk in range((n + BLOCK - 1) // BLOCK):
